@@ -1,0 +1,239 @@
+//! One delivery, in typed steps: read the item, find its notification, filter, send, record.
+
+use chrono::Utc;
+use serde_json::Value;
+use tracing::Instrument;
+
+use super::notification::{self, Notification};
+use super::record::{self, LogEntry};
+use super::{Attempt, Dispatcher, Outcome, should_perform};
+use crate::domain::{EventName, MethodName, WebhookUrl};
+use crate::expiry;
+use crate::queue::{self, Claimed};
+
+/// How long an item whose method this regnotify cannot deliver waits before it is looked at again.
+const DEFER: chrono::Duration = chrono::Duration::hours(1);
+
+/// The parts of a queue item body the dispatcher reads.
+struct Body {
+    notification_uuid: String,
+    event_data: Value,
+}
+
+fn read_body(text: &str) -> Option<Body> {
+    let mut body: Value = serde_json::from_str(text).ok()?;
+    let notification_uuid = body.get("notification_uuid")?.as_str()?.to_owned();
+    let event_data = body
+        .get_mut("event_data")
+        .map(Value::take)
+        .unwrap_or_default();
+    Some(Body {
+        notification_uuid,
+        event_data,
+    })
+}
+
+/// Delivers one claimed item and records the outcome.
+pub async fn deliver(dispatcher: &Dispatcher, item: Claimed) -> Result<Outcome, sqlx::Error> {
+    let inner = &dispatcher.inner;
+    let attempt = (inner.settings.attempts() - item.retries_remaining).max(1);
+    let Some(body) = read_body(&item.body) else {
+        let note = "the queue item's body is not a notification";
+        return settle_unsent(dispatcher, &item, None, attempt, Outcome::Dropped, note).await;
+    };
+    let Some(notification) = notification::load(&inner.db, &body.notification_uuid).await? else {
+        let note = "the notification no longer exists";
+        return settle_unsent(dispatcher, &item, None, attempt, Outcome::Dropped, note).await;
+    };
+
+    let span = tracing::info_span!("delivery", notification_uuid = %notification.uuid,
+        event = %notification.event, method = %notification.method, attempt);
+    deliver_to(dispatcher, &item, &notification, body, attempt)
+        .instrument(span)
+        .await
+}
+
+async fn deliver_to(
+    dispatcher: &Dispatcher,
+    item: &Claimed,
+    notification: &Notification,
+    body: Body,
+    attempt: i32,
+) -> Result<Outcome, sqlx::Error> {
+    let settings = &dispatcher.inner.settings;
+    let found = Some(notification);
+    if notification.number_of_failures >= settings.failure_threshold {
+        let note = "the notification is disabled";
+        return settle_unsent(dispatcher, item, found, attempt, Outcome::Parked, note).await;
+    }
+    let Ok(event) = notification.event.parse::<EventName>() else {
+        let note = "the notification's event is unknown";
+        return settle_unsent(dispatcher, item, found, attempt, Outcome::Dropped, note).await;
+    };
+    if !should_perform(event, &notification.event_config, &body.event_data) {
+        let note = "the notification's filter does not want this event";
+        return settle_unsent(dispatcher, item, found, attempt, Outcome::Skipped, note).await;
+    }
+
+    let sent = match notification.method.parse::<MethodName>() {
+        Ok(MethodName::Webhook) => send_webhook(dispatcher, notification, &body.event_data).await,
+        // LIMITATION: only webhooks are delivered so far; items for e-mail, Slack, in-app,
+        // Flowdock and HipChat notifications are put back untouched every hour.
+        _ => {
+            let note = "this regnotify cannot deliver through this method yet";
+            return settle_unsent(dispatcher, item, found, attempt, Outcome::Deferred, note).await;
+        }
+    };
+    settle_sent(dispatcher, item, notification, &body, attempt, sent).await
+}
+
+async fn send_webhook(
+    dispatcher: &Dispatcher,
+    notification: &Notification,
+    data: &Value,
+) -> Attempt {
+    let settings = &dispatcher.inner.settings;
+    let mut blacklist = settings.hostname_blacklist.clone();
+    if !settings.allow_private_targets {
+        blacklist.extend(["localhost".to_owned(), "127.0.0.1".to_owned()]);
+    }
+    let raw = notification
+        .config
+        .get("url")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let url = match WebhookUrl::parse(raw, &blacklist) {
+        Ok(url) => url,
+        Err(message) => {
+            let started = std::time::Instant::now();
+            return Attempt::failed(None, message, started);
+        }
+    };
+    if notification
+        .config
+        .get("template")
+        .and_then(Value::as_str)
+        .is_some_and(|t| !t.is_empty())
+    {
+        // LIMITATION: webhook body templates are not applied yet; the event data is sent as is.
+        tracing::warn!("webhook template ignored: templates are not supported yet");
+    }
+    dispatcher.inner.webhook.send(&url, data).await
+}
+
+/// Records an attempt that reached the network, and moves the item on.
+async fn settle_sent(
+    dispatcher: &Dispatcher,
+    item: &Claimed,
+    notification: &Notification,
+    body: &Body,
+    attempt: i32,
+    sent: Attempt,
+) -> Result<Outcome, sqlx::Error> {
+    let inner = &dispatcher.inner;
+    let now = Utc::now();
+    let mut tx = inner.db.begin_write().await?;
+    record::count_failure(&mut tx, notification.id, !sent.delivered).await?;
+
+    let (outcome, owned) = if sent.delivered {
+        (Outcome::Delivered, queue::complete(&mut tx, item).await?)
+    } else if item.retries_remaining <= 0 {
+        if notification.event == EventName::RepoImageExpiry.as_str() {
+            let tags = tag_names(&body.event_data);
+            expiry::forget_announced(&mut tx, &notification.uuid, &tags).await?;
+        }
+        (Outcome::GaveUp, queue::complete(&mut tx, item).await?)
+    } else {
+        let delay = inner.settings.retry_delay(attempt);
+        let retry_at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+        (
+            Outcome::Failed,
+            queue::release(&mut tx, item, retry_at, false).await?,
+        )
+    };
+
+    let latency_ms = i64::try_from(sent.latency.as_millis()).ok();
+    let entry = LogEntry {
+        at: now,
+        queueitem_id: item.id,
+        notification_uuid: Some(&notification.uuid),
+        event: &notification.event,
+        method: &notification.method,
+        attempt,
+        outcome: outcome_name(outcome),
+        http_status: sent.http_status,
+        latency_ms,
+        error: sent.error.as_deref(),
+    };
+    record::log(&mut tx, &entry).await?;
+    tx.commit().await?;
+
+    tracing::info!(outcome = outcome_name(outcome), status = ?sent.http_status,
+        latency_ms, error = ?sent.error, "delivery attempt");
+    Ok(if owned { outcome } else { Outcome::LostLease })
+}
+
+/// Records a decision that sent nothing, and moves the item on.
+async fn settle_unsent(
+    dispatcher: &Dispatcher,
+    item: &Claimed,
+    notification: Option<&Notification>,
+    attempt: i32,
+    outcome: Outcome,
+    note: &str,
+) -> Result<Outcome, sqlx::Error> {
+    let now = Utc::now();
+    let mut tx = dispatcher.inner.db.begin_write().await?;
+    let owned = match (outcome, notification) {
+        (Outcome::Parked, Some(found)) => queue::park(&mut tx, item, found.id, now).await?,
+        (Outcome::Deferred, _) => queue::release(&mut tx, item, now + DEFER, true).await?,
+        _ => queue::complete(&mut tx, item).await?,
+    };
+    let entry = LogEntry {
+        at: now,
+        queueitem_id: item.id,
+        notification_uuid: notification.map(|n| n.uuid.as_str()),
+        event: notification.map_or("unknown", |n| n.event.as_str()),
+        method: notification.map_or("unknown", |n| n.method.as_str()),
+        attempt,
+        outcome: outcome_name(outcome),
+        http_status: None,
+        latency_ms: None,
+        error: Some(note),
+    };
+    record::log(&mut tx, &entry).await?;
+    tx.commit().await?;
+
+    tracing::info!(
+        queueitem_id = item.id,
+        outcome = outcome_name(outcome),
+        note,
+        "not sent"
+    );
+    Ok(if owned { outcome } else { Outcome::LostLease })
+}
+
+fn tag_names(event_data: &Value) -> Vec<String> {
+    event_data
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn outcome_name(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Delivered => "delivered",
+        Outcome::Failed => "failed",
+        Outcome::GaveUp => "gave_up",
+        Outcome::Skipped => "skipped",
+        Outcome::Dropped => "dropped",
+        Outcome::Parked => "parked",
+        Outcome::Deferred => "deferred",
+        Outcome::LostLease => "lost_lease",
+    }
+}

@@ -1,0 +1,179 @@
+//! The expiry scan's statements. Each works on a whole batch of triggers at once, so the cost of
+//! a scan grows with the tags inside the windows, not with all tags.
+
+use std::collections::HashMap;
+
+use sqlx::{QueryBuilder, Row};
+
+use crate::db::{DbKind, Tx};
+use crate::on_tx;
+
+/// A trigger claimed for this scan.
+#[derive(Debug, Clone)]
+pub struct ClaimedTrigger {
+    /// `repositorynotification.id`.
+    pub id: i32,
+    /// `repositorynotification.uuid`.
+    pub uuid: String,
+    /// The repository the trigger belongs to.
+    pub repository_id: i32,
+    /// The method, recorded with each announced tag as Quay does.
+    pub method_id: i32,
+    /// The raw `event_config_json`.
+    pub event_config_json: String,
+}
+
+/// A tag to announce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowTag {
+    /// The trigger it is announced for.
+    pub notification_id: i32,
+    /// `tag.id`.
+    pub tag_id: i32,
+    /// `tag.name`.
+    pub name: String,
+    /// When it expires (or is pruned), in epoch milliseconds.
+    pub expires_ms: i64,
+}
+
+/// Due: never ran, or ran longer than the interval ago, or one of its not-yet-announced tags
+/// would expire before its next regular run. The last case ignores the window on purpose: a
+/// trigger whose interval is longer than its window is then scanned each tick until the tag
+/// enters the window, which costs a scan but never misses the tag. A trigger stamped by this
+/// very scan (`last_ran_ms` = now) is not claimed twice.
+const CLAIM: &str = "UPDATE repositorynotification SET last_ran_ms = $1 WHERE id IN (\
+     SELECT rn.id FROM repositorynotification rn \
+     JOIN externalnotificationevent e ON e.id = rn.event_id \
+     WHERE e.name = 'repo_image_expiry' AND rn.number_of_failures < $2 \
+       AND (rn.last_ran_ms IS NULL OR rn.last_ran_ms < $1) \
+       AND (rn.last_ran_ms IS NULL OR rn.last_ran_ms <= $1 - $3 \
+            OR EXISTS (SELECT 1 FROM tag t \
+                WHERE t.repository_id = rn.repository_id AND t.hidden = false \
+                  AND t.lifetime_end_ms > $1 AND t.lifetime_end_ms < rn.last_ran_ms + $3 \
+                  AND NOT EXISTS (SELECT 1 FROM tagnotificationsuccess s \
+                      WHERE s.notification_id = rn.id AND s.tag_id = t.id))) \
+     ORDER BY rn.last_ran_ms ASC NULLS FIRST, rn.id LIMIT $4 {lock}) \
+     RETURNING id, uuid, repository_id, method_id, event_config_json";
+
+/// Claims up to `limit` due triggers and stamps their `last_ran_ms`.
+pub async fn claim_due_triggers(
+    tx: &mut Tx,
+    now_ms: i64,
+    failure_threshold: i32,
+    interval_ms: i64,
+    limit: usize,
+) -> Result<Vec<ClaimedTrigger>, sqlx::Error> {
+    let lock = match tx.kind() {
+        // Two processes never scan the same trigger: the second skips the rows the first holds.
+        DbKind::Postgres => "FOR UPDATE OF rn SKIP LOCKED",
+        // SQLite: `begin_write` already holds the database's write lock.
+        DbKind::Sqlite => "",
+    };
+    let sql = CLAIM.replace("{lock}", lock);
+    on_tx!(tx, conn => {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now_ms)
+            .bind(failure_threshold)
+            .bind(interval_ms)
+            .bind(limit as i64)
+            .fetch_all(conn)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ClaimedTrigger {
+                    id: row.try_get("id")?,
+                    uuid: row.try_get("uuid")?,
+                    repository_id: row.try_get("repository_id")?,
+                    method_id: row.try_get("method_id")?,
+                    event_config_json: row.try_get("event_config_json")?,
+                })
+            })
+            .collect()
+    })
+}
+
+/// `(notification id, repository id, window end in epoch ms)` of a trigger being scanned.
+pub type TriggerWindow = (i32, i32, i64);
+
+/// The alive, visible, not-yet-announced tags expiring within each trigger's window, in one
+/// statement for the whole batch. `CROSS JOIN` makes SQLite walk the triggers first and reach
+/// each repository's tags through the `(repository_id, lifetime_end_ms)` index.
+pub async fn tags_in_windows(
+    tx: &mut Tx,
+    windows: &[TriggerWindow],
+    now_ms: i64,
+) -> Result<Vec<WindowTag>, sqlx::Error> {
+    if windows.is_empty() {
+        return Ok(Vec::new());
+    }
+    on_tx!(tx, conn => {
+        let mut query = QueryBuilder::new("WITH c (id, repository_id, window_end) AS (");
+        query.push_values(windows, |mut row, (id, repository_id, window_end)| {
+            row.push_bind(*id).push_bind(*repository_id).push_bind(*window_end);
+        });
+        query.push(
+            ") SELECT c.id AS notification_id, t.id AS tag_id, t.name, t.lifetime_end_ms \
+             FROM c CROSS JOIN tag t \
+             WHERE t.repository_id = c.repository_id AND t.lifetime_end_ms > ",
+        );
+        query.push_bind(now_ms);
+        query.push(
+            " AND t.lifetime_end_ms <= c.window_end AND t.hidden = false \
+             AND NOT EXISTS (SELECT 1 FROM tagnotificationsuccess s \
+                 WHERE s.notification_id = c.id AND s.tag_id = t.id)",
+        );
+        let rows = query.build().fetch_all(conn).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(WindowTag {
+                    notification_id: row.try_get("notification_id")?,
+                    tag_id: row.try_get("tag_id")?,
+                    name: row.try_get("name")?,
+                    expires_ms: row.try_get("lifetime_end_ms")?,
+                })
+            })
+            .collect()
+    })
+}
+
+/// Records the announced tags, `(notification id, tag id, method id)`, as Quay's
+/// `tagnotificationsuccess` rows.
+pub async fn record_announced(tx: &mut Tx, rows: &[(i32, i32, i32)]) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(500) {
+        on_tx!(&mut *tx, conn => {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO tagnotificationsuccess (notification_id, tag_id, method_id) ",
+            );
+            insert.push_values(chunk, |mut row, (notification, tag, method)| {
+                row.push_bind(*notification).push_bind(*tag).push_bind(*method);
+            });
+            insert.build().execute(conn).await.map(|done| done.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// `(namespace, repository name)` of each repository id.
+pub async fn repository_names(
+    tx: &mut Tx,
+    repository_ids: &[i32],
+) -> Result<HashMap<i32, (String, String)>, sqlx::Error> {
+    if repository_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    on_tx!(tx, conn => {
+        let mut query = QueryBuilder::new(
+            "SELECT r.id, u.username, r.name FROM repository r \
+             JOIN \"user\" u ON u.id = r.namespace_user_id WHERE r.id IN (",
+        );
+        let mut ids = query.separated(", ");
+        for id in repository_ids {
+            ids.push_bind(*id);
+        }
+        query.push(")");
+        let rows = query.build().fetch_all(conn).await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("id")?, (row.try_get("username")?, row.try_get("name")?))))
+            .collect()
+    })
+}

@@ -1,0 +1,120 @@
+//! Quay's notification queue (`queueitem`), with Quay's protocol: canonical names
+//! `notification/<ns>/<repo>/<event>/`, a JSON body `{notification_uuid, event_data,
+//! performer_data}`, claims by compare-and-set on `state_id`, and a lease in
+//! `processing_expires` after which a crashed process's claim is taken over.
+
+mod claim;
+mod park;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sqlx::QueryBuilder;
+
+use crate::db::{Db, Tx, db_time};
+use crate::domain::{EventName, RepositoryRef};
+use crate::{on_db, on_tx};
+
+pub use claim::{Claimed, claim};
+pub use park::{park, unpark_enabled};
+
+/// The prefix of every notification queue item's name.
+pub const QUEUE_PREFIX: &str = "notification/";
+
+/// A delivery to put on the queue.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    /// The canonical name, see [`canonical_name`].
+    pub queue_name: String,
+    /// The JSON body, see [`body`].
+    pub body: String,
+}
+
+/// `notification/<ns>/<repo>/<event>/`, the name Quay gives a notification's queue item.
+pub fn canonical_name(repository: &RepositoryRef, event: EventName) -> String {
+    format!(
+        "{QUEUE_PREFIX}{}/{}/{}/",
+        repository.namespace, repository.name, event
+    )
+}
+
+/// The queue item body Quay's notification worker reads.
+pub fn body(notification_uuid: &str, event_data: Value, performer_data: Value) -> String {
+    json!({
+        "notification_uuid": notification_uuid,
+        "event_data": event_data,
+        "performer_data": performer_data,
+    })
+    .to_string()
+}
+
+/// Rows per INSERT statement; keeps well under both databases' bound-parameter limits.
+const INSERT_CHUNK: usize = 500;
+
+/// Inserts items, available at once, each allowed `attempts` claims.
+pub async fn enqueue(
+    tx: &mut Tx,
+    items: &[NewItem],
+    now: DateTime<Utc>,
+    attempts: i32,
+) -> Result<(), sqlx::Error> {
+    let now = db_time(now);
+    for chunk in items.chunks(INSERT_CHUNK) {
+        on_tx!(&mut *tx, conn => {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO queueitem (queue_name, body, available_after, available, \
+                 processing_expires, retries_remaining, state_id) ",
+            );
+            insert.push_values(chunk, |mut row, item| {
+                row.push_bind(&item.queue_name)
+                    .push_bind(&item.body)
+                    .push_bind(now)
+                    .push_bind(true)
+                    .push_bind(None::<chrono::NaiveDateTime>)
+                    .push_bind(attempts)
+                    .push_bind(uuid::Uuid::new_v4().to_string());
+            });
+            insert.build().execute(conn).await.map(|done| done.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// Deletes a delivered (or dropped) item, if this claim still owns it.
+pub async fn complete(tx: &mut Tx, item: &Claimed) -> Result<bool, sqlx::Error> {
+    let sql = "DELETE FROM queueitem WHERE id = $1 AND state_id = $2";
+    let done = on_tx!(tx, conn => sqlx::query(sql)
+        .bind(item.id)
+        .bind(&item.state_id)
+        .execute(conn)
+        .await.map(|done| done.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// Makes a claimed item available again at `retry_at`. With `restore_attempt` the claim does not
+/// count against the item's attempts (nothing was tried).
+pub async fn release(
+    tx: &mut Tx,
+    item: &Claimed,
+    retry_at: DateTime<Utc>,
+    restore_attempt: bool,
+) -> Result<bool, sqlx::Error> {
+    let sql = "UPDATE queueitem SET available = true, processing_expires = NULL, \
+               available_after = $1, retries_remaining = retries_remaining + $2, state_id = $3 \
+               WHERE id = $4 AND state_id = $5";
+    let done = on_tx!(tx, conn => sqlx::query(sql)
+        .bind(db_time(retry_at))
+        .bind(i32::from(restore_attempt))
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(item.id)
+        .bind(&item.state_id)
+        .execute(conn)
+        .await.map(|done| done.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// Counts the notification items still on the queue (due later, leased or parked).
+pub async fn count_waiting(db: &Db) -> Result<i64, sqlx::Error> {
+    let sql = "SELECT COUNT(*) FROM queueitem WHERE queue_name LIKE 'notification/%' \
+               AND retries_remaining > 0";
+    on_db!(db, pool => sqlx::query_scalar(sql).fetch_one(pool).await)
+}
