@@ -20,8 +20,9 @@ pub use admin::{NotificationCommand, RepoCommand, TagCommand, UserCommand};
 #[derive(Debug, Parser)]
 #[command(name = "regnotify", version, about)]
 pub struct Cli {
-    /// Quay's config.yaml [default: ./config.yaml, if present]
-    #[arg(long, global = true, env = "REGNOTIFY_CONFIG", value_name = "PATH")]
+    /// Quay's config.yaml [default: ./config.yaml, if present]. Give it before the command:
+    /// `notification add` has a `--config` of its own
+    #[arg(long, env = "REGNOTIFY_CONFIG", value_name = "PATH")]
     config: Option<PathBuf>,
     /// The database URL; overrides DB_URI
     #[arg(
