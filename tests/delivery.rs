@@ -61,7 +61,7 @@ both_databases! {
         assert_eq!(body, quay_docs_expiry_example());
         assert_eq!(expirations.as_object().unwrap().len(), 2);
         assert!(expirations["latest"].as_str().unwrap().ends_with('Z'));
-        assert_eq!((first.scan.digests.len(), first.deliveries.sent), (1, 1));
+        assert_eq!((first.scan.digests_queued, first.deliveries.sent), (1, 1));
         assert_eq!((second.scan.tags_announced, second.deliveries.sent), (0, 0));
     }
 

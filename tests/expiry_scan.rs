@@ -149,10 +149,8 @@ both_databases! {
         let repo = fx.repository("acme/app").await;
         fx.trigger(&repo, 3).await;
         fx.tag(&repo, "v1", Some(Utc::now() + Duration::days(1))).await;
-        let settings = regnotify::service::scan_settings(&fx.config);
 
-        let dry = regnotify::expiry::scan(&fx.db, &settings, Utc::now(),
-            regnotify::expiry::ScanMode::DryRun).await.unwrap();
+        let dry = fx.scan(Utc::now(), regnotify::expiry::ScanMode::DryRun).await;
 
         assert_eq!(dry.digests.len(), 1);
         assert_eq!(fx.count("SELECT COUNT(*) FROM queueitem").await, 0);

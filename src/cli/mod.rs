@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, LoadOptions};
 use crate::db;
 use crate::error::Error;
+use crate::expiry;
 use crate::logging::{self, LogFormat};
 use crate::service;
 
@@ -96,16 +97,18 @@ impl Cli {
 
 async fn run_once(config: &Config, dry_run: bool) -> Result<(), Error> {
     let db = service::open_database(config).await?;
-    let summary = service::run_once(config, &db, dry_run).await?;
-    db.close().await;
-    if dry_run {
-        println!("dry run: nothing was written or sent");
-        for digest in &summary.scan.digests {
+    let mut show = |digest: &expiry::Digest| {
+        if dry_run {
             println!(
                 "would queue a digest for {} (notification {}): {}",
                 digest.repository, digest.notification_uuid, digest.event_data
             );
         }
+    };
+    let summary = service::run_once(config, &db, dry_run, &mut show).await?;
+    db.close().await;
+    if dry_run {
+        println!("dry run: nothing was written or sent");
     }
     print!("{}", summary.render());
     Ok(())

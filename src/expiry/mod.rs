@@ -52,22 +52,27 @@ pub struct ScanReport {
     pub triggers_scanned: usize,
     /// Tags announced, over all digests.
     pub tags_announced: usize,
-    /// The digests queued (or, in a dry run, that would be).
-    pub digests: Vec<Digest>,
+    /// Digests queued (or, in a dry run, that would be).
+    pub digests_queued: usize,
 }
 
-/// Scans every due trigger once.
+/// A consumer of the digests a scan builds, called once per digest as each batch is done.
+pub type DigestSink<'a> = &'a mut (dyn FnMut(&Digest) + Send);
+
+/// Scans every due trigger once. Digests are handed to `on_digest` batch by batch and not kept,
+/// so the scan's memory does not grow with the number of tags.
 pub async fn scan(
     db: &Db,
     settings: &ScanSettings,
     now: DateTime<Utc>,
     mode: ScanMode,
+    on_digest: DigestSink<'_>,
 ) -> Result<ScanReport, sqlx::Error> {
     let mut report = ScanReport::default();
     match mode {
         ScanMode::Commit => loop {
             let mut tx = db.begin_write().await?;
-            let claimed = scan_batch(&mut tx, settings, now, &mut report).await?;
+            let claimed = scan_batch(&mut tx, settings, now, &mut report, on_digest).await?;
             tx.commit().await?;
             if claimed < BATCH {
                 return Ok(report);
@@ -75,7 +80,7 @@ pub async fn scan(
         },
         ScanMode::DryRun => {
             let mut tx = db.begin_write().await?;
-            while scan_batch(&mut tx, settings, now, &mut report).await? == BATCH {}
+            while scan_batch(&mut tx, settings, now, &mut report, on_digest).await? == BATCH {}
             tx.rollback().await?;
             Ok(report)
         }
@@ -88,6 +93,7 @@ async fn scan_batch(
     settings: &ScanSettings,
     now: DateTime<Utc>,
     report: &mut ScanReport,
+    on_digest: DigestSink<'_>,
 ) -> Result<usize, sqlx::Error> {
     let now_ms = epoch_ms(now);
     let triggers = sql::claim_due_triggers(
@@ -128,7 +134,8 @@ async fn scan_batch(
 
     report.triggers_scanned += triggers.len();
     report.tags_announced += announced.len();
-    report.digests.extend(digests);
+    report.digests_queued += digests.len();
+    digests.iter().for_each(on_digest);
     Ok(triggers.len())
 }
 

@@ -36,7 +36,7 @@ impl Summary {
              deliveries sent: {}\ndeliveries failed: {}\ndeliveries waiting: {}\n",
             self.scan.triggers_scanned,
             self.scan.tags_announced,
-            self.scan.digests.len(),
+            self.scan.digests_queued,
             self.deliveries.sent,
             self.deliveries.failed,
             self.waiting,
@@ -109,8 +109,14 @@ pub fn announce_scan_state(config: &Config) -> bool {
     }
 }
 
-/// One expiry scan of every due trigger, then every due delivery.
-pub async fn run_once(config: &Config, db: &Db, dry_run: bool) -> Result<Summary, Error> {
+/// One expiry scan of every due trigger, then every due delivery. Each digest the scan builds is
+/// handed to `on_digest` (a dry run prints them).
+pub async fn run_once(
+    config: &Config,
+    db: &Db,
+    dry_run: bool,
+    on_digest: expiry::DigestSink<'_>,
+) -> Result<Summary, Error> {
     let mut summary = Summary::default();
     let mode = if dry_run {
         ScanMode::DryRun
@@ -118,7 +124,7 @@ pub async fn run_once(config: &Config, db: &Db, dry_run: bool) -> Result<Summary
         ScanMode::Commit
     };
     if announce_scan_state(config) {
-        summary.scan = expiry::scan(db, &scan_settings(config), Utc::now(), mode)
+        summary.scan = expiry::scan(db, &scan_settings(config), Utc::now(), mode, on_digest)
             .await
             .map_err(Error::db("scanning for expiring tags"))?;
     }

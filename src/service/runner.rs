@@ -80,14 +80,21 @@ impl Jobs {
             return;
         }
         let settings = scan_settings(&self.config);
-        let result = expiry::scan(&self.db, &settings, Utc::now(), ScanMode::Commit).await;
+        let result = expiry::scan(
+            &self.db,
+            &settings,
+            Utc::now(),
+            ScanMode::Commit,
+            &mut |_| {},
+        )
+        .await;
         if let Ok(report) = &result
             && report.triggers_scanned > 0
         {
             tracing::info!(
                 triggers = report.triggers_scanned,
                 tags = report.tags_announced,
-                digests = report.digests.len(),
+                digests = report.digests_queued,
                 "expiry scan"
             );
         }

@@ -7,7 +7,7 @@ use regnotify::admin::{self, Expiration, NewNotification};
 use regnotify::config::{Config, DatabaseUrl};
 use regnotify::db::Db;
 use regnotify::domain::{RepositoryRef, TagRef};
-use regnotify::expiry::{self, ScanMode, ScanReport};
+use regnotify::expiry::{self, Digest, ScanMode};
 use regnotify::service;
 use serde_json::{Value, json};
 
@@ -99,16 +99,28 @@ impl Fixture {
     }
 
     /// Runs one scan at `now`, committing.
-    pub async fn scan_at(&self, now: DateTime<Utc>) -> ScanReport {
+    pub async fn scan_at(&self, now: DateTime<Utc>) -> Scanned {
+        self.scan(now, ScanMode::Commit).await
+    }
+
+    /// Runs one scan at `now`, keeping the digests it built.
+    pub async fn scan(&self, now: DateTime<Utc>, mode: ScanMode) -> Scanned {
         let settings = service::scan_settings(&self.config);
-        expiry::scan(&self.db, &settings, now, ScanMode::Commit)
+        let mut digests = Vec::new();
+        let mut keep = |digest: &Digest| digests.push(digest.clone());
+        let report = expiry::scan(&self.db, &settings, now, mode, &mut keep)
             .await
-            .expect("scan")
+            .expect("scan");
+        Scanned {
+            triggers_scanned: report.triggers_scanned,
+            tags_announced: report.tags_announced,
+            digests,
+        }
     }
 
     /// `run-once` in-process: scan now, then deliver.
     pub async fn run_once(&self) -> service::Summary {
-        service::run_once(&self.config, &self.db, false)
+        service::run_once(&self.config, &self.db, false, &mut |_| {})
             .await
             .expect("run-once")
     }
@@ -124,6 +136,16 @@ impl Fixture {
         regnotify::on_db!(&self.db, pool => sqlx::query(sql).execute(pool).await.map(|_| ()))
             .expect("statement");
     }
+}
+
+/// What a scan did, with the digests it built.
+pub struct Scanned {
+    /// Triggers claimed and scanned.
+    pub triggers_scanned: usize,
+    /// Tags announced.
+    pub tags_announced: usize,
+    /// The digests, in the order they were built.
+    pub digests: Vec<Digest>,
 }
 
 /// The tags named in a digest, sorted.

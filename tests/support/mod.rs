@@ -11,7 +11,7 @@ pub mod fixture;
 pub mod receiver;
 
 pub use db::{DbKind, TestDb};
-pub use fixture::{Fixture, digest_tags};
+pub use fixture::{Fixture, Scanned, digest_tags};
 pub use receiver::{Behaviour, Receiver, Recorded};
 
 /// Writes each test once and runs it on both databases.
