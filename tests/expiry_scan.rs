@@ -37,7 +37,7 @@ both_databases! {
         let much_later = fx.scan_at(now + Duration::hours(6)).await;
 
         assert_eq!(first.tags_announced, 1);
-        assert_eq!(much_later.triggers_scanned, 1, "the interval has passed, so it is scanned");
+        assert_eq!(much_later.triggers_scanned, 0, "nothing is left to announce: not even claimed");
         assert_eq!(much_later.tags_announced, 0);
         assert_eq!(fx.count("SELECT COUNT(*) FROM queueitem").await, 1);
     }
@@ -62,6 +62,7 @@ both_databases! {
         let repo = fx.repository("acme/app").await;
         fx.trigger(&repo, 3).await;
         let now = Utc::now();
+        fx.tag(&repo, "first", Some(now + Duration::days(1))).await;
         fx.scan_at(now).await;
         // Inside the window, but it expires after the next regular run (300 minutes away).
         fx.tag(&repo, "later", Some(now + Duration::days(2))).await;
@@ -79,6 +80,7 @@ both_databases! {
         let repo = fx.repository("acme/app").await;
         fx.trigger(&repo, 3).await;
         let now = Utc::now();
+        fx.tag(&repo, "first", Some(now + Duration::days(1))).await;
         fx.scan_at(now).await;
         fx.tag(&repo, "short-lived", Some(now + Duration::hours(2))).await;
 
@@ -105,7 +107,7 @@ both_databases! {
         assert_eq!(digest(&narrow).event_data["expiring_in"], "1 days");
     }
 
-    async fn disabled_triggers_and_invalid_windows_are_not_scanned_for_tags(db: TestDb) {
+    async fn disabled_triggers_and_invalid_windows_announce_nothing(db: TestDb) {
         let fx = Fixture::new(db).await;
         let repo = fx.repository("acme/app").await;
         fx.trigger(&repo, 3).await;
@@ -119,8 +121,8 @@ both_databases! {
 
         let report = fx.scan_at(Utc::now()).await;
 
-        assert_eq!(report.triggers_scanned, 1, "only the enabled trigger is claimed");
-        assert!(report.digests.is_empty(), "its window is invalid, so nothing is announced");
+        assert_eq!(report.triggers_scanned, 0, "one is disabled, the other's window is invalid");
+        assert!(report.digests.is_empty());
     }
 
     async fn auto_prune_policies_add_their_tags_once(db: TestDb) {
@@ -142,6 +144,25 @@ both_databases! {
 
         assert_eq!(digest_tags(&first.digests[0].event_data), ["new", "old"]);
         assert_eq!(second.tags_announced, 0, "pruned tags are announced once too");
+    }
+
+    async fn a_trigger_whose_only_tags_are_pruned_is_scanned_too(db: TestDb) {
+        let mut fx = Fixture::new(db).await;
+        fx.config.feature_auto_prune = true;
+        let repo = fx.repository("acme/app").await;
+        fx.trigger(&repo, 3).await;
+        fx.tag(&repo, "old", None).await;
+        fx.execute("UPDATE tag SET lifetime_start_ms = lifetime_start_ms - 10 * 86400000").await;
+        fx.execute("INSERT INTO namespaceautoprunepolicy (uuid, namespace_id, policy) \
+                    SELECT 'p1', id, '{\"method\": \"number_of_tags\", \"value\": 0}' \
+                    FROM \"user\" WHERE username = 'acme'").await;
+
+        let with_policy = fx.scan_at(Utc::now()).await;
+        fx.config.feature_auto_prune = false;
+        let without_feature = fx.scan_at(Utc::now() + Duration::hours(6)).await;
+
+        assert_eq!(digest_tags(&with_policy.digests[0].event_data), ["old"]);
+        assert_eq!(without_feature.triggers_scanned, 0);
     }
 
     async fn a_dry_run_changes_nothing(db: TestDb) {

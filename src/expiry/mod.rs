@@ -19,7 +19,7 @@ pub use digest::{Digest, forget_announced};
 use sql::{ClaimedTrigger, TriggerWindow, WindowTag};
 
 /// Triggers claimed per transaction.
-const BATCH: usize = 500;
+const BATCH: usize = 2000;
 
 /// What the scan needs from the configuration.
 #[derive(Debug, Clone)]
@@ -101,6 +101,7 @@ async fn scan_batch(
         now_ms,
         settings.failure_threshold,
         settings.interval_ms,
+        settings.auto_prune,
         BATCH,
     )
     .await?;

@@ -36,24 +36,41 @@ pub struct WindowTag {
     pub expires_ms: i64,
 }
 
-/// Due: never ran, or ran longer than the interval ago, or one of its not-yet-announced tags
-/// would expire before its next regular run. The last case ignores the window on purpose: a
-/// trigger whose interval is longer than its window is then scanned each tick until the tag
-/// enters the window, which costs a scan but never misses the tag. A trigger stamped by this
-/// very scan (`last_ran_ms` = now) is not claimed twice.
+/// Due: the trigger has a not-yet-announced, visible tag expiring within its window, and either
+/// it never ran, or it ran longer than the interval ago, or that tag would expire before its next
+/// regular run (so short-lived tags are never missed). With auto-prune on, a trigger whose
+/// repository or namespace has a policy is also due once per interval. Triggers with nothing to
+/// announce are not touched, so the cost of a scan follows the tags inside the windows.
+///
+/// `{window}` reads `days` from the trigger's JSON without failing on malformed JSON; the claimed
+/// trigger's window is then parsed again, strictly, in Rust. A trigger stamped by this very scan
+/// (`last_ran_ms` = now) is not claimed twice.
 const CLAIM: &str = "UPDATE repositorynotification SET last_ran_ms = $1 WHERE id IN (\
      SELECT rn.id FROM repositorynotification rn \
      JOIN externalnotificationevent e ON e.id = rn.event_id \
      WHERE e.name = 'repo_image_expiry' AND rn.number_of_failures < $2 \
        AND (rn.last_ran_ms IS NULL OR rn.last_ran_ms < $1) \
-       AND (rn.last_ran_ms IS NULL OR rn.last_ran_ms <= $1 - $3 \
-            OR EXISTS (SELECT 1 FROM tag t \
+       AND (EXISTS (SELECT 1 FROM tag t \
                 WHERE t.repository_id = rn.repository_id AND t.hidden = false \
-                  AND t.lifetime_end_ms > $1 AND t.lifetime_end_ms < rn.last_ran_ms + $3 \
+                  AND t.lifetime_end_ms > $1 AND t.lifetime_end_ms <= $1 + {window} \
+                  AND (rn.last_ran_ms IS NULL OR rn.last_ran_ms <= $1 - $3 \
+                       OR t.lifetime_end_ms < rn.last_ran_ms + $3) \
                   AND NOT EXISTS (SELECT 1 FROM tagnotificationsuccess s \
-                      WHERE s.notification_id = rn.id AND s.tag_id = t.id))) \
-     ORDER BY rn.last_ran_ms ASC NULLS FIRST, rn.id LIMIT $4 {lock}) \
+                      WHERE s.notification_id = rn.id AND s.tag_id = t.id)) \
+            OR ($5 AND (rn.last_ran_ms IS NULL OR rn.last_ran_ms <= $1 - $3) \
+                AND (EXISTS (SELECT 1 FROM repositoryautoprunepolicy p \
+                             WHERE p.repository_id = rn.repository_id) \
+                     OR EXISTS (SELECT 1 FROM namespaceautoprunepolicy p \
+                                JOIN repository r ON r.namespace_user_id = p.namespace_id \
+                                WHERE r.id = rn.repository_id)))) \
+     LIMIT $4 {lock}) \
      RETURNING id, uuid, repository_id, method_id, event_config_json";
+
+/// `days` of a trigger's `event_config_json` in milliseconds, or NULL, per database.
+const WINDOW_POSTGRES: &str = "(substring(rn.event_config_json \
+     from '\"days\"\\s*:\\s*\"?\\s*([0-9]{1,6})')::bigint * 86400000)";
+const WINDOW_SQLITE: &str = "(CASE WHEN json_valid(rn.event_config_json) \
+     THEN CAST(json_extract(rn.event_config_json, '$.days') AS INTEGER) END * 86400000)";
 
 /// Claims up to `limit` due triggers and stamps their `last_ran_ms`.
 pub async fn claim_due_triggers(
@@ -61,21 +78,23 @@ pub async fn claim_due_triggers(
     now_ms: i64,
     failure_threshold: i32,
     interval_ms: i64,
+    auto_prune: bool,
     limit: usize,
 ) -> Result<Vec<ClaimedTrigger>, sqlx::Error> {
-    let lock = match tx.kind() {
+    let (lock, window) = match tx.kind() {
         // Two processes never scan the same trigger: the second skips the rows the first holds.
-        DbKind::Postgres => "FOR UPDATE OF rn SKIP LOCKED",
+        DbKind::Postgres => ("FOR UPDATE OF rn SKIP LOCKED", WINDOW_POSTGRES),
         // SQLite: `begin_write` already holds the database's write lock.
-        DbKind::Sqlite => "",
+        DbKind::Sqlite => ("", WINDOW_SQLITE),
     };
-    let sql = CLAIM.replace("{lock}", lock);
+    let sql = CLAIM.replace("{lock}", lock).replace("{window}", window);
     on_tx!(tx, conn => {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(now_ms)
             .bind(failure_threshold)
             .bind(interval_ms)
             .bind(limit as i64)
+            .bind(auto_prune)
             .fetch_all(conn)
             .await?;
         rows.iter()
@@ -96,8 +115,9 @@ pub async fn claim_due_triggers(
 pub type TriggerWindow = (i32, i32, i64);
 
 /// The alive, visible, not-yet-announced tags expiring within each trigger's window, in one
-/// statement for the whole batch. `CROSS JOIN` makes SQLite walk the triggers first and reach
-/// each repository's tags through the `(repository_id, lifetime_end_ms)` index.
+/// statement for the whole batch. Both databases walk the triggers first and reach each
+/// repository's tags through the `(repository_id, lifetime_end_ms)` index: `CROSS JOIN` fixes
+/// that order on SQLite, `LATERAL` on PostgreSQL.
 pub async fn tags_in_windows(
     tx: &mut Tx,
     windows: &[TriggerWindow],
@@ -106,20 +126,32 @@ pub async fn tags_in_windows(
     if windows.is_empty() {
         return Ok(Vec::new());
     }
+    // PostgreSQL would flatten a plain LATERAL subquery and may pick a hash join over every
+    // tag; `OFFSET 0` keeps it one index range scan per trigger.
+    let tags = match tx.kind() {
+        DbKind::Postgres => {
+            "CROSS JOIN LATERAL (SELECT id, name, lifetime_end_ms FROM tag \
+             WHERE repository_id = c.repository_id AND lifetime_end_ms > {now} \
+               AND lifetime_end_ms <= c.window_end AND hidden = false OFFSET 0) t"
+        }
+        DbKind::Sqlite => {
+            "CROSS JOIN tag t ON t.repository_id = c.repository_id AND t.lifetime_end_ms > {now} \
+             AND t.lifetime_end_ms <= c.window_end AND t.hidden = false"
+        }
+    };
+    let (before_now, after_now) = tags.split_once("{now}").unwrap_or((tags, ""));
     on_tx!(tx, conn => {
         let mut query = QueryBuilder::new("WITH c (id, repository_id, window_end) AS (");
         query.push_values(windows, |mut row, (id, repository_id, window_end)| {
             row.push_bind(*id).push_bind(*repository_id).push_bind(*window_end);
         });
-        query.push(
-            ") SELECT c.id AS notification_id, t.id AS tag_id, t.name, t.lifetime_end_ms \
-             FROM c CROSS JOIN tag t \
-             WHERE t.repository_id = c.repository_id AND t.lifetime_end_ms > ",
-        );
+        query.push(") SELECT c.id AS notification_id, t.id AS tag_id, t.name, t.lifetime_end_ms \
+                    FROM c ");
+        query.push(before_now);
         query.push_bind(now_ms);
+        query.push(after_now);
         query.push(
-            " AND t.lifetime_end_ms <= c.window_end AND t.hidden = false \
-             AND NOT EXISTS (SELECT 1 FROM tagnotificationsuccess s \
+            " WHERE NOT EXISTS (SELECT 1 FROM tagnotificationsuccess s \
                  WHERE s.notification_id = c.id AND s.tag_id = t.id)",
         );
         let rows = query.build().fetch_all(conn).await?;
