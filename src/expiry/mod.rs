@@ -18,8 +18,8 @@ use crate::queue;
 pub use digest::{Digest, forget_announced};
 use sql::{ClaimedTrigger, TriggerWindow, WindowTag};
 
-/// Triggers claimed per transaction.
-const BATCH: usize = 2000;
+/// Triggers whose tags are looked up and queued together.
+const BATCH: usize = 1000;
 
 /// What the scan needs from the configuration.
 #[derive(Debug, Clone)]
@@ -59,8 +59,9 @@ pub struct ScanReport {
 /// A consumer of the digests a scan builds, called once per digest as each batch is done.
 pub type DigestSink<'a> = &'a mut (dyn FnMut(&Digest) + Send);
 
-/// Scans every due trigger once. Digests are handed to `on_digest` batch by batch and not kept,
-/// so the scan's memory does not grow with the number of tags.
+/// Scans every due trigger once, in one transaction: one statement claims every due trigger,
+/// then they are worked through in batches. Digests are handed to `on_digest` batch by batch and
+/// not kept, so memory follows the batch size, not the number of tags.
 pub async fn scan(
     db: &Db,
     settings: &ScanSettings,
@@ -68,44 +69,42 @@ pub async fn scan(
     mode: ScanMode,
     on_digest: DigestSink<'_>,
 ) -> Result<ScanReport, sqlx::Error> {
-    let mut report = ScanReport::default();
-    match mode {
-        ScanMode::Commit => loop {
-            let mut tx = db.begin_write().await?;
-            let claimed = scan_batch(&mut tx, settings, now, &mut report, on_digest).await?;
-            tx.commit().await?;
-            if claimed < BATCH {
-                return Ok(report);
-            }
-        },
-        ScanMode::DryRun => {
-            let mut tx = db.begin_write().await?;
-            while scan_batch(&mut tx, settings, now, &mut report, on_digest).await? == BATCH {}
-            tx.rollback().await?;
-            Ok(report)
-        }
-    }
-}
-
-/// Claims one batch of triggers and queues their digests; returns how many were claimed.
-async fn scan_batch(
-    tx: &mut Tx,
-    settings: &ScanSettings,
-    now: DateTime<Utc>,
-    report: &mut ScanReport,
-    on_digest: DigestSink<'_>,
-) -> Result<usize, sqlx::Error> {
     let now_ms = epoch_ms(now);
+    let mut tx = db.begin_write().await?;
     let triggers = sql::claim_due_triggers(
-        tx,
+        &mut tx,
         now_ms,
         settings.failure_threshold,
         settings.interval_ms,
         settings.auto_prune,
-        BATCH,
     )
     .await?;
-    let windows = windows_of(&triggers, now_ms);
+
+    let mut report = ScanReport {
+        triggers_scanned: triggers.len(),
+        ..ScanReport::default()
+    };
+    for batch in triggers.chunks(BATCH) {
+        scan_batch(&mut tx, batch, settings, now, &mut report, on_digest).await?;
+    }
+    match mode {
+        ScanMode::Commit => tx.commit().await?,
+        ScanMode::DryRun => tx.rollback().await?,
+    }
+    Ok(report)
+}
+
+/// Finds a batch of claimed triggers' tags and queues their digests.
+async fn scan_batch(
+    tx: &mut Tx,
+    triggers: &[ClaimedTrigger],
+    settings: &ScanSettings,
+    now: DateTime<Utc>,
+    report: &mut ScanReport,
+    on_digest: DigestSink<'_>,
+) -> Result<(), sqlx::Error> {
+    let now_ms = epoch_ms(now);
+    let windows = windows_of(triggers, now_ms);
 
     let mut tags = sql::tags_in_windows(tx, &windows, now_ms).await?;
     if settings.auto_prune {
@@ -119,7 +118,7 @@ async fn scan_batch(
         .map(|t| t.repository_id)
         .collect();
     let names = sql::repository_names(tx, &repository_ids).await?;
-    let digests = digest::build(&triggers, &by_trigger, &names, settings);
+    let digests = digest::build(triggers, &by_trigger, &names, settings);
 
     let announced: Vec<(i32, i32, i32)> = digests
         .iter()
@@ -133,11 +132,10 @@ async fn scan_batch(
     let items: Vec<_> = digests.iter().map(Digest::queue_item).collect();
     queue::enqueue(tx, &items, now, settings.attempts).await?;
 
-    report.triggers_scanned += triggers.len();
     report.tags_announced += announced.len();
     report.digests_queued += digests.len();
     digests.iter().for_each(on_digest);
-    Ok(triggers.len())
+    Ok(())
 }
 
 /// The window of each trigger whose `event_config` is valid; the others are skipped with a

@@ -57,13 +57,13 @@ const CLAIM: &str = "UPDATE repositorynotification SET last_ran_ms = $1 WHERE id
                        OR t.lifetime_end_ms < rn.last_ran_ms + $3) \
                   AND NOT EXISTS (SELECT 1 FROM tagnotificationsuccess s \
                       WHERE s.notification_id = rn.id AND s.tag_id = t.id)) \
-            OR ($5 AND (rn.last_ran_ms IS NULL OR rn.last_ran_ms <= $1 - $3) \
+            OR ($4 AND (rn.last_ran_ms IS NULL OR rn.last_ran_ms <= $1 - $3) \
                 AND (EXISTS (SELECT 1 FROM repositoryautoprunepolicy p \
                              WHERE p.repository_id = rn.repository_id) \
                      OR EXISTS (SELECT 1 FROM namespaceautoprunepolicy p \
                                 JOIN repository r ON r.namespace_user_id = p.namespace_id \
                                 WHERE r.id = rn.repository_id)))) \
-     LIMIT $4 {lock}) \
+     {lock}) \
      RETURNING id, uuid, repository_id, method_id, event_config_json";
 
 /// `days` of a trigger's `event_config_json` in milliseconds, or NULL, per database.
@@ -72,14 +72,13 @@ const WINDOW_POSTGRES: &str = "(substring(rn.event_config_json \
 const WINDOW_SQLITE: &str = "(CASE WHEN json_valid(rn.event_config_json) \
      THEN CAST(json_extract(rn.event_config_json, '$.days') AS INTEGER) END * 86400000)";
 
-/// Claims up to `limit` due triggers and stamps their `last_ran_ms`.
+/// Claims every due trigger and stamps its `last_ran_ms`.
 pub async fn claim_due_triggers(
     tx: &mut Tx,
     now_ms: i64,
     failure_threshold: i32,
     interval_ms: i64,
     auto_prune: bool,
-    limit: usize,
 ) -> Result<Vec<ClaimedTrigger>, sqlx::Error> {
     let (lock, window) = match tx.kind() {
         // Two processes never scan the same trigger: the second skips the rows the first holds.
@@ -93,7 +92,6 @@ pub async fn claim_due_triggers(
             .bind(now_ms)
             .bind(failure_threshold)
             .bind(interval_ms)
-            .bind(limit as i64)
             .bind(auto_prune)
             .fetch_all(conn)
             .await?;
@@ -169,18 +167,35 @@ pub async fn tags_in_windows(
 }
 
 /// Records the announced tags, `(notification id, tag id, method id)`, as Quay's
-/// `tagnotificationsuccess` rows.
+/// `tagnotificationsuccess` rows: in one statement of arrays on PostgreSQL, in chunks on SQLite.
 pub async fn record_announced(tx: &mut Tx, rows: &[(i32, i32, i32)]) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(500) {
-        on_tx!(&mut *tx, conn => {
-            let mut insert = QueryBuilder::new(
-                "INSERT INTO tagnotificationsuccess (notification_id, tag_id, method_id) ",
-            );
-            insert.push_values(chunk, |mut row, (notification, tag, method)| {
-                row.push_bind(*notification).push_bind(*tag).push_bind(*method);
-            });
-            insert.build().execute(conn).await.map(|done| done.rows_affected())
-        })?;
+    match tx {
+        Tx::Postgres(tx) => {
+            let notifications: Vec<i32> = rows.iter().map(|row| row.0).collect();
+            let tags: Vec<i32> = rows.iter().map(|row| row.1).collect();
+            let methods: Vec<i32> = rows.iter().map(|row| row.2).collect();
+            let sql = "INSERT INTO tagnotificationsuccess (notification_id, tag_id, method_id) \
+                       SELECT * FROM UNNEST($1::int4[], $2::int4[], $3::int4[])";
+            sqlx::query(sql)
+                .bind(notifications)
+                .bind(tags)
+                .bind(methods)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Tx::Sqlite(tx) => {
+            for chunk in rows.chunks(500) {
+                let mut insert = QueryBuilder::new(
+                    "INSERT INTO tagnotificationsuccess (notification_id, tag_id, method_id) ",
+                );
+                insert.push_values(chunk, |mut row, (notification, tag, method)| {
+                    row.push_bind(*notification)
+                        .push_bind(*tag)
+                        .push_bind(*method);
+                });
+                insert.build().execute(&mut **tx).await?;
+            }
+        }
     }
     Ok(())
 }

@@ -50,7 +50,8 @@ pub fn body(notification_uuid: &str, event_data: Value, performer_data: Value) -
 /// Rows per INSERT statement; keeps well under both databases' bound-parameter limits.
 const INSERT_CHUNK: usize = 500;
 
-/// Inserts items, available at once, each allowed `attempts` claims.
+/// Inserts items, available at once, each allowed `attempts` claims. PostgreSQL takes the
+/// whole batch as arrays in one statement; SQLite, which has no arrays, takes rows in chunks.
 pub async fn enqueue(
     tx: &mut Tx,
     items: &[NewItem],
@@ -58,23 +59,46 @@ pub async fn enqueue(
     attempts: i32,
 ) -> Result<(), sqlx::Error> {
     let now = db_time(now);
-    for chunk in items.chunks(INSERT_CHUNK) {
-        on_tx!(&mut *tx, conn => {
-            let mut insert = QueryBuilder::new(
-                "INSERT INTO queueitem (queue_name, body, available_after, available, \
-                 processing_expires, retries_remaining, state_id) ",
-            );
-            insert.push_values(chunk, |mut row, item| {
-                row.push_bind(&item.queue_name)
-                    .push_bind(&item.body)
-                    .push_bind(now)
-                    .push_bind(true)
-                    .push_bind(None::<chrono::NaiveDateTime>)
-                    .push_bind(attempts)
-                    .push_bind(uuid::Uuid::new_v4().to_string());
-            });
-            insert.build().execute(conn).await.map(|done| done.rows_affected())
-        })?;
+    let states: Vec<String> = items
+        .iter()
+        .map(|_| uuid::Uuid::new_v4().to_string())
+        .collect();
+    match tx {
+        Tx::Postgres(tx) => {
+            let names: Vec<&str> = items.iter().map(|item| item.queue_name.as_str()).collect();
+            let bodies: Vec<&str> = items.iter().map(|item| item.body.as_str()).collect();
+            let sql = "INSERT INTO queueitem (queue_name, body, available_after, available, \
+                       processing_expires, retries_remaining, state_id) \
+                       SELECT u.queue_name, u.body, $3, true, NULL, $4, u.state_id \
+                       FROM UNNEST($1::text[], $2::text[], $5::text[]) AS u(queue_name, body, state_id)";
+            sqlx::query(sql)
+                .bind(names)
+                .bind(bodies)
+                .bind(now)
+                .bind(attempts)
+                .bind(&states)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Tx::Sqlite(tx) => {
+            let rows: Vec<(&NewItem, &String)> = items.iter().zip(&states).collect();
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                let mut insert = QueryBuilder::new(
+                    "INSERT INTO queueitem (queue_name, body, available_after, available, \
+                     processing_expires, retries_remaining, state_id) ",
+                );
+                insert.push_values(chunk, |mut row, (item, state)| {
+                    row.push_bind(&item.queue_name)
+                        .push_bind(&item.body)
+                        .push_bind(now)
+                        .push_bind(true)
+                        .push_bind(None::<chrono::NaiveDateTime>)
+                        .push_bind(attempts)
+                        .push_bind(*state);
+                });
+                insert.build().execute(&mut **tx).await?;
+            }
+        }
     }
     Ok(())
 }
