@@ -249,3 +249,77 @@ async fn run_once_refuses_a_postgres_database_without_the_schema() {
         text(&output.stderr)
     );
 }
+
+#[test]
+fn a_relative_sqlite_url_creates_its_file_in_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let output = Command::new(BINARY)
+        .arg("migrate")
+        .current_dir(dir.path())
+        .env("DATABASE_URL", "sqlite://relative.db")
+        .output()
+        .unwrap();
+
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(dir.path().join("relative.db").exists());
+}
+
+#[test]
+fn without_a_config_file_the_scan_is_off_as_in_quay_and_the_log_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let output = Command::new(BINARY)
+        .arg("run-once")
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(dir.path().join("regnotify.db").exists(), "the default SQLite file");
+    assert_eq!(stderr.matches("image-expiry scan is off").count(), 1, "{stderr}");
+    assert!(stderr.contains("FEATURE_IMAGE_EXPIRY_TRIGGER is false"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_and_the_delivery_log_never_show_a_webhook_urls_secrets() {
+    let fx = Fixture::new(TestDb::sqlite()).await;
+    let repo = fx.repository("acme/app").await;
+    let new = regnotify::admin::NewNotification {
+        event: "repo_image_expiry".into(),
+        method: "webhook".into(),
+        config: serde_json::json!({"url": fx.receiver.url("/hook/s3cr3t-token?key=hunter2")}),
+        event_config: serde_json::json!({"days": 3}),
+        title: None,
+    };
+    regnotify::admin::add_notification(&fx.db, &repo, &new, &[]).await.unwrap();
+    fx.tag(&repo, "v1", Some(Utc::now() + Duration::days(1))).await;
+    fx.receiver.set_behaviour(Behaviour::Fail(500));
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+
+    let output = regnotify(&config, fx.test_db.url())
+        .args(["--log-format", "json", "run-once"])
+        .output()
+        .unwrap();
+
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("delivery attempt"), "{stderr}");
+    for line in stderr.lines() {
+        serde_json::from_str::<serde_json::Value>(line).expect("every log line is JSON");
+    }
+    let logged_error: String = regnotify::on_db!(&fx.db, pool => sqlx::query_scalar(
+        "SELECT error FROM notifier_delivery_log WHERE outcome = 'failed'",
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    for secret in ["s3cr3t", "hunter2"] {
+        assert!(!stderr.contains(secret), "{secret} in the log:\n{stderr}");
+        assert!(!logged_error.contains(secret), "{secret} in the delivery log: {logged_error}");
+    }
+}

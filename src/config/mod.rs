@@ -134,8 +134,8 @@ pub struct Config {
     pub worker_poll_interval: Duration,
     /// `NOTIFICATION_WORKER_CONCURRENCY`
     pub worker_concurrency: usize,
-    /// `NOTIFICATION_RETRY_SCHEDULE_SECONDS`: the wait before the 1st, 2nd, ... retry; the last
-    /// wait repeats.
+    /// `NOTIFICATION_RETRY_SCHEDULE_SECONDS`: the wait before the 1st, 2nd, ... retry; after the
+    /// last retry a delivery is given up.
     pub retry_schedule: Vec<Duration>,
     /// `NOTIFICATION_FAILURE_THRESHOLD`
     pub failure_threshold: u32,

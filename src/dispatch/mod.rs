@@ -29,7 +29,7 @@ pub struct DispatchSettings {
     pub concurrency: usize,
     /// Consecutive failures that disable a notification.
     pub failure_threshold: i32,
-    /// Delay before each retry; the last step repeats. One more attempt than steps.
+    /// Delay before each retry: one more attempt than steps, then the delivery is given up.
     pub retry_schedule: Vec<Duration>,
     /// Timeout of one send.
     pub send_timeout: Duration,
