@@ -9,8 +9,8 @@ use regnotify::admin;
 use serde_json::{Value, json};
 use support::{Behaviour, Fixture, TestDb, digest_tags};
 
-/// The image-expiry example of the Quay docs' notifications chapter.
-fn quay_docs_expiry_example() -> Value {
+/// The JSON example of the Quay docs' notifications chapter that has `key`.
+fn quay_docs_example(key: &str) -> Value {
     let chapter = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../shared/quay/notifications-chapter.txt"
@@ -18,23 +18,9 @@ fn quay_docs_expiry_example() -> Value {
     .expect("the Quay docs chapter in ../shared/quay");
     let line = chapter
         .lines()
-        .find(|line| line.contains("\"expiring_in\""))
-        .expect("the image-expiry example");
+        .find(|line| line.contains(&format!("\"{key}\"")))
+        .unwrap_or_else(|| panic!("an example with {key}"));
     serde_json::from_str(line.trim()).expect("the example is JSON")
-}
-
-/// The repository-push example of the same chapter.
-fn quay_docs_push_example() -> Value {
-    let chapter = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/quay/notifications-chapter.txt"
-    ))
-    .unwrap();
-    let line = chapter
-        .lines()
-        .find(|line| line.contains("\"updated_tags\""))
-        .unwrap();
-    serde_json::from_str(line.trim()).unwrap()
 }
 
 /// Waits out the retry delay of the fixtures' one-second schedule (+20% jitter).
@@ -58,7 +44,7 @@ both_databases! {
         assert_eq!(requests[0].header("content-type"), Some("application/json"));
         let mut body = requests[0].json.clone().expect("a JSON body");
         let expirations = body.as_object_mut().unwrap().remove("tag_expirations").unwrap();
-        assert_eq!(body, quay_docs_expiry_example());
+        assert_eq!(body, quay_docs_example("expiring_in"));
         assert_eq!(expirations.as_object().unwrap().len(), 2);
         assert!(expirations["latest"].as_str().unwrap().ends_with('Z'));
         assert_eq!((first.scan.digests_queued, first.deliveries.sent), (1, 1));
@@ -137,7 +123,7 @@ both_databases! {
         let fx = Fixture::new(db).await;
         let repo = fx.repository("dgangaia/test").await;
         let uuid = fx.notification(&repo, "repo_push", json!({})).await;
-        let event_data = quay_docs_push_example();
+        let event_data = quay_docs_example("updated_tags");
         // Quay's worker writes the body with Python's json.dumps and its DATETIME as text.
         let body = format!(
             r#"{{"notification_uuid": "{uuid}", "event_data": {event_data}, "performer_data": {{"entity_id": 1, "entity_name": "devtable"}}}}"#

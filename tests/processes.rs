@@ -184,17 +184,21 @@ fn a_missing_explicit_config_file_is_an_error() {
     assert!(text(&output.stderr).contains("/nonexistent/config.yaml"));
 }
 
+/// `check-config` on one of the real Quay configs in `../shared/quay/config/`.
+fn check_quay_config(name: &str) -> Output {
+    let config = format!(
+        "{}/../shared/quay/config/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    Command::new(BINARY)
+        .args(["--config", &config, "check-config"])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn quays_development_config_is_accepted_and_reports_the_scan_off() {
-    let config = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/quay/config/local-dev.config.yaml"
-    );
-
-    let output = Command::new(BINARY)
-        .args(["--config", config, "check-config"])
-        .output()
-        .unwrap();
+    let output = check_quay_config("local-dev.config.yaml");
 
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
@@ -206,15 +210,7 @@ fn quays_development_config_is_accepted_and_reports_the_scan_off() {
 
 #[test]
 fn check_config_never_prints_the_secrets_of_quays_config_bundle() {
-    let config = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/quay/config/config-bundle.config.yaml"
-    );
-
-    let output = Command::new(BINARY)
-        .args(["--config", config, "check-config"])
-        .output()
-        .unwrap();
+    let output = check_quay_config("config-bundle.config.yaml");
 
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
@@ -279,9 +275,19 @@ fn without_a_config_file_the_scan_is_off_as_in_quay_and_the_log_says_why() {
 
     let stderr = text(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    assert!(dir.path().join("regnotify.db").exists(), "the default SQLite file");
-    assert_eq!(stderr.matches("image-expiry scan is off").count(), 1, "{stderr}");
-    assert!(stderr.contains("FEATURE_IMAGE_EXPIRY_TRIGGER is false"), "{stderr}");
+    assert!(
+        dir.path().join("regnotify.db").exists(),
+        "the default SQLite file"
+    );
+    assert_eq!(
+        stderr.matches("image-expiry scan is off").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("FEATURE_IMAGE_EXPIRY_TRIGGER is false"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -295,8 +301,11 @@ async fn json_logs_and_the_delivery_log_never_show_a_webhook_urls_secrets() {
         event_config: serde_json::json!({"days": 3}),
         title: None,
     };
-    regnotify::admin::add_notification(&fx.db, &repo, &new, &[]).await.unwrap();
-    fx.tag(&repo, "v1", Some(Utc::now() + Duration::days(1))).await;
+    regnotify::admin::add_notification(&fx.db, &repo, &new, &[])
+        .await
+        .unwrap();
+    fx.tag(&repo, "v1", Some(Utc::now() + Duration::days(1)))
+        .await;
     fx.receiver.set_behaviour(Behaviour::Fail(500));
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), "");
@@ -320,6 +329,9 @@ async fn json_logs_and_the_delivery_log_never_show_a_webhook_urls_secrets() {
     .unwrap();
     for secret in ["s3cr3t", "hunter2"] {
         assert!(!stderr.contains(secret), "{secret} in the log:\n{stderr}");
-        assert!(!logged_error.contains(secret), "{secret} in the delivery log: {logged_error}");
+        assert!(
+            !logged_error.contains(secret),
+            "{secret} in the delivery log: {logged_error}"
+        );
     }
 }
