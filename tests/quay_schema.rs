@@ -128,9 +128,17 @@ async fn the_whole_flow_runs_on_quays_own_schema() {
             r#"{"days": 3}"#,
         ],
     );
+    let dry_run = regnotify(&url, &["run-once", "--dry-run"]);
+    let sent_by_dry_run = receiver.requests().len();
     let first = regnotify(&url, &["run-once"]);
     let second = regnotify(&url, &["run-once"]);
 
+    let dry_run = String::from_utf8_lossy(&dry_run.stdout);
+    assert!(
+        dry_run.contains("would queue a digest for sample_org/busybox"),
+        "{dry_run}"
+    );
+    assert_eq!(sent_by_dry_run, 0);
     let bodies = receiver.bodies();
     assert_eq!(bodies.len(), 1, "one digest, and nothing on the second run");
     assert_eq!(bodies[0]["tags"], serde_json::json!(["latest"]));

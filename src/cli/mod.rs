@@ -96,7 +96,11 @@ impl Cli {
 }
 
 async fn run_once(config: &Config, dry_run: bool) -> Result<(), Error> {
-    let db = service::open_database(config).await?;
+    let db = if dry_run {
+        service::open_database_read_only(config).await?
+    } else {
+        service::open_database(config).await?
+    };
     let mut show = |digest: &expiry::Digest| {
         if dry_run {
             println!(

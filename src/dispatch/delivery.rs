@@ -36,6 +36,8 @@ fn read_body(text: &str) -> Option<Body> {
 /// Delivers one claimed item and records the outcome.
 pub async fn deliver(dispatcher: &Dispatcher, item: Claimed) -> Result<Outcome, sqlx::Error> {
     let inner = &dispatcher.inner;
+    // Items Quay queued start with its own count of retries (5), so for them the number is only
+    // approximate; it picks the retry delay and is logged.
     let attempt = (inner.settings.attempts() - item.retries_remaining).max(1);
     let Some(body) = read_body(&item.body) else {
         let note = "the queue item's body is not a notification";
@@ -145,7 +147,8 @@ async fn settle_sent(
         (Outcome::GaveUp, queue::complete(&mut tx, item).await?)
     } else {
         let delay = inner.settings.retry_delay(attempt);
-        let retry_at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+        let delay = chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::days(7));
+        let retry_at = now.checked_add_signed(delay).unwrap_or(now);
         (
             Outcome::Failed,
             queue::release(&mut tx, item, retry_at, false).await?,

@@ -83,12 +83,21 @@ fn failure_threshold(config: &Config) -> i32 {
 /// PostgreSQL a missing or older schema is refused, since `migrate` is an operator's decision
 /// there.
 pub async fn open_database(config: &Config) -> Result<Db, Error> {
+    connect(config, true).await
+}
+
+/// Connects and checks the schema without changing anything, on either database (for dry runs).
+pub async fn open_database_read_only(config: &Config) -> Result<Db, Error> {
+    connect(config, false).await
+}
+
+async fn connect(config: &Config, migrate_sqlite: bool) -> Result<Db, Error> {
     let connections = u32::try_from(config.worker_concurrency).unwrap_or(u32::MAX) + 2;
     let url = config.database.expose_url();
     let db = Db::connect(url, connections)
         .await
         .map_err(Error::db(format!("connecting to {}", config.database)))?;
-    if config.database.kind == DatabaseKind::Sqlite {
+    if migrate_sqlite && config.database.kind == DatabaseKind::Sqlite {
         db::migrate(&db)
             .await
             .map_err(Error::db("migrating the SQLite database"))?;

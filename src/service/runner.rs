@@ -46,7 +46,8 @@ pub async fn run(config: Config) -> Result<(), Error> {
 
     let mut scheduler = schedule(&jobs, scan_on).await?;
     tracing::info!("regnotify is running");
-    jobs.poll().await;
+    let first_poll = Arc::clone(&jobs);
+    tokio::spawn(async move { first_poll.poll().await });
 
     let mut stop = stop;
     let _ = stop.wait_for(|stopping| *stopping).await;
