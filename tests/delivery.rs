@@ -170,4 +170,36 @@ both_databases! {
         assert_eq!(fx.receiver.bodies()[0]["build_id"], "refs/tags/v1");
         assert_eq!(fx.count("SELECT COUNT(*) FROM queueitem").await, 0, "the other is skipped");
     }
+
+    async fn deliveries_this_regnotify_cannot_make_are_kept_not_dropped(db: TestDb) {
+        let fx = Fixture::new(db).await;
+        let repo = fx.repository("acme/app").await;
+        let uuid = fx.notification(&repo, "repo_push", json!({})).await;
+        fx.execute("UPDATE repositorynotification SET method_id = \
+                    (SELECT id FROM externalnotificationmethod WHERE name = 'slack')").await;
+        let quota = r#"{"notification_uuid": "quota-1", "notification_type": "namespace",
+                        "event_data": {"namespace": "acme"}, "performer_data": {}}"#;
+        let items = [
+            regnotify::queue::NewItem {
+                queue_name: "notification/acme/app/repo_push/".into(),
+                body: regnotify::queue::body(&uuid, json!({"updated_tags": ["v1"]}), json!({})),
+            },
+            regnotify::queue::NewItem {
+                queue_name: "notification/acme/quota_warning/".into(),
+                body: quota.into(),
+            },
+        ];
+        let mut tx = fx.db.begin_write().await.unwrap();
+        regnotify::queue::enqueue(&mut tx, &items, Utc::now(), 6).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let summary = fx.run_once().await;
+
+        assert_eq!((summary.deliveries.sent, summary.deliveries.failed), (0, 0));
+        assert_eq!(summary.waiting, 2);
+        assert_eq!(fx.count("SELECT COUNT(*) FROM queueitem WHERE retries_remaining = 6").await, 2);
+        assert_eq!(fx.count("SELECT COUNT(*) FROM notifier_delivery_log \
+                             WHERE outcome = 'deferred'").await, 2);
+        assert!(fx.receiver.requests().is_empty());
+    }
 }

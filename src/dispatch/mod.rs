@@ -111,7 +111,8 @@ pub enum Outcome {
     Dropped,
     /// The notification is disabled; the item waits until it is reset.
     Parked,
-    /// This regnotify cannot deliver through the notification's method; the item is put back.
+    /// This regnotify cannot deliver it yet (its method, its event, or a namespace notification);
+    /// the item is put back for later, untouched.
     Deferred,
     /// Another process took the item over (our lease ran out); nothing was recorded.
     LostLease,
