@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{duration, open};
 use crate::admin::{self, Expiration, NewNotification, TagChange};
 use crate::config::Config;
-use crate::domain::{RepositoryRef, TagRef};
+use crate::domain::{RepositoryRef, TagRef, hostname_blacklist};
 use crate::error::Error;
 
 /// `regnotify user ...`
@@ -216,18 +216,11 @@ impl NotificationCommand {
     }
 }
 
-/// The host names a new webhook may not use: Quay's built-in `localhost` and `127.0.0.1` (unless
-/// private targets are allowed) and `WEBHOOK_HOSTNAME_BLACKLIST`.
 fn blacklist(config: &Config) -> Vec<String> {
-    let mut hosts: Vec<String> = config
-        .webhook_hostname_blacklist
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
-    if !config.allow_private_targets {
-        hosts.extend(["localhost".to_owned(), "127.0.0.1".to_owned()]);
-    }
-    hosts
+    hostname_blacklist(
+        &config.webhook_hostname_blacklist,
+        config.allow_private_targets,
+    )
 }
 
 fn parse_repository(text: &str) -> Result<RepositoryRef, String> {

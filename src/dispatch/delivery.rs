@@ -106,17 +106,13 @@ async fn send_webhook(
     notification: &Notification,
     data: &Value,
 ) -> Attempt {
-    let settings = &dispatcher.inner.settings;
-    let mut blacklist = settings.hostname_blacklist.clone();
-    if !settings.allow_private_targets {
-        blacklist.extend(["localhost".to_owned(), "127.0.0.1".to_owned()]);
-    }
+    let blacklist = &dispatcher.inner.settings.hostname_blacklist;
     let raw = notification
         .config
         .get("url")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let url = match WebhookUrl::parse(raw, &blacklist) {
+    let url = match WebhookUrl::parse(raw, blacklist) {
         Ok(url) => url,
         Err(message) => {
             let started = std::time::Instant::now();

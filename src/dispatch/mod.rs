@@ -35,7 +35,7 @@ pub struct DispatchSettings {
     pub send_timeout: Duration,
     /// Whether webhooks may call loopback, private and link-local addresses.
     pub allow_private_targets: bool,
-    /// Host names webhooks may never call.
+    /// Host names webhooks may never call (see `domain::hostname_blacklist`).
     pub hostname_blacklist: Vec<String>,
 }
 

@@ -10,4 +10,4 @@ pub use envelope::{RegistryUrls, repository_event_data};
 pub use expiry_window::ExpiryWindow;
 pub use names::{EventName, MethodName, UnknownName};
 pub use repository::{RepositoryRef, TagRef};
-pub use webhook_url::WebhookUrl;
+pub use webhook_url::{WebhookUrl, hostname_blacklist};

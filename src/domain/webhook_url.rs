@@ -4,6 +4,17 @@ use std::fmt;
 
 use url::Url;
 
+/// The host names a webhook may not call: `WEBHOOK_HOSTNAME_BLACKLIST`, plus Quay's built-in
+/// `localhost` and `127.0.0.1` unless private targets are allowed. Lower-cased.
+pub fn hostname_blacklist(configured: &[String], allow_private_targets: bool) -> Vec<String> {
+    let built_in = ["localhost", "127.0.0.1"];
+    let mut hosts: Vec<String> = configured.iter().map(|h| h.to_ascii_lowercase()).collect();
+    if !allow_private_targets {
+        hosts.extend(built_in.iter().map(|h| (*h).to_owned()));
+    }
+    hosts
+}
+
 /// An `http` or `https` URL with a host that is not on the hostname blacklist.
 #[derive(Clone, PartialEq, Eq)]
 pub struct WebhookUrl(Url);

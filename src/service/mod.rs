@@ -10,7 +10,7 @@ use chrono::Utc;
 use crate::config::{Config, DatabaseKind};
 use crate::db::{self, Db};
 use crate::dispatch::{DispatchSettings, Dispatcher, DrainReport};
-use crate::domain::RegistryUrls;
+use crate::domain::{RegistryUrls, hostname_blacklist};
 use crate::error::Error;
 use crate::expiry::{self, ScanMode, ScanReport, ScanSettings};
 use crate::queue;
@@ -67,11 +67,10 @@ pub fn dispatch_settings(config: &Config) -> DispatchSettings {
         retry_schedule: config.retry_schedule.clone(),
         send_timeout: config.notification_send_timeout,
         allow_private_targets: config.allow_private_targets,
-        hostname_blacklist: config
-            .webhook_hostname_blacklist
-            .iter()
-            .map(|host| host.to_ascii_lowercase())
-            .collect(),
+        hostname_blacklist: hostname_blacklist(
+            &config.webhook_hostname_blacklist,
+            config.allow_private_targets,
+        ),
     }
 }
 
