@@ -77,6 +77,10 @@ both_databases! {
         let no_url = add(webhook("repo_push", "", json!({}))).await;
         let zero_days = add(webhook("repo_image_expiry", "https://example.com", json!({"days": 0}))).await;
         let bad_regex = add(webhook("build_success", "https://example.com", json!({"ref-regex": "]["}))).await;
+        let bad_template = add(NewNotification {
+            config: json!({"url": "https://example.com", "template": "{\"a\": \"${}\"}"}),
+            ..webhook("repo_push", "", json!({}))
+        }).await;
         let slack = add(NewNotification { method: "slack".into(), ..webhook("repo_push", "https://x", json!({})) }).await;
 
         assert!(invalid_message(unknown_event).contains("unknown event `repo_pushed`"));
@@ -84,6 +88,7 @@ both_databases! {
         assert_eq!(invalid_message(no_url), "Missing webhook URL");
         assert!(invalid_message(zero_days).contains("days"));
         assert!(invalid_message(bad_regex).contains("ref-regex"));
+        assert_eq!(invalid_message(bad_template), "Empty expression found");
         assert!(invalid_message(slack).contains("not supported yet"));
         assert_eq!(fx.count("SELECT COUNT(*) FROM repositorynotification").await, 0);
     }

@@ -202,4 +202,27 @@ both_databases! {
                              WHERE outcome = 'deferred'").await, 2);
         assert!(fx.receiver.requests().is_empty());
     }
+
+    async fn a_webhook_template_shapes_the_body(db: TestDb) {
+        let fx = Fixture::new(db).await;
+        let repo = fx.repository("sample_org/busybox").await;
+        let template = r#"{"text": "${tags[*]} of ${repository} expire in ${expiring_in}", "tags": "${tags[*]}"}"#;
+        let new = admin::NewNotification {
+            event: "repo_image_expiry".into(),
+            method: "webhook".into(),
+            config: json!({"url": fx.receiver.url("/hook"), "template": template}),
+            event_config: json!({"days": 1}),
+            title: None,
+        };
+        admin::add_notification(&fx.db, &repo, &new, &[]).await.unwrap();
+        fx.tag(&repo, "latest", Some(Utc::now() + Duration::hours(10))).await;
+        fx.tag(&repo, "v1", Some(Utc::now() + Duration::hours(20))).await;
+
+        fx.run_once().await;
+
+        assert_eq!(
+            fx.receiver.bodies(),
+            [json!({"text": "latest,v1 of sample_org/busybox expire in 1 days", "tags": ["latest", "v1"]})]
+        );
+    }
 }

@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use super::repository_id;
 use crate::db::Db;
-use crate::domain::{EventName, ExpiryWindow, MethodName, RepositoryRef, WebhookUrl};
+use crate::domain::{EventName, ExpiryWindow, JsonTemplate, MethodName, RepositoryRef, WebhookUrl};
 use crate::error::Error;
 use crate::{on_tx, queue};
 
@@ -107,7 +107,13 @@ fn validate(new: &NewNotification, blacklist: &[String]) -> Result<(), String> {
                 .get("url")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            WebhookUrl::parse(url, blacklist).map(|_| ())
+            WebhookUrl::parse(url, blacklist)?;
+            match new.config.get("template").and_then(Value::as_str) {
+                Some(template) if !template.trim().is_empty() => {
+                    JsonTemplate::parse(template).map(|_| ())
+                }
+                _ => Ok(()),
+            }
         }
         // LIMITATION: only the webhook method is delivered so far, so only it can be added.
         other => Err(format!(

@@ -7,7 +7,7 @@ use tracing::Instrument;
 use super::notification::{self, Notification};
 use super::record::{self, LogEntry};
 use super::{Attempt, Dispatcher, Outcome, should_perform};
-use crate::domain::{EventName, MethodName, WebhookUrl};
+use crate::domain::{EventName, JsonTemplate, MethodName, WebhookUrl};
 use crate::expiry;
 use crate::queue::{self, Claimed};
 
@@ -114,21 +114,17 @@ async fn send_webhook(
         .unwrap_or_default();
     let url = match WebhookUrl::parse(raw, blacklist) {
         Ok(url) => url,
-        Err(message) => {
-            let started = std::time::Instant::now();
-            return Attempt::failed(None, message, started);
-        }
+        Err(message) => return Attempt::failed(None, message, std::time::Instant::now()),
     };
-    if notification
-        .config
-        .get("template")
-        .and_then(Value::as_str)
-        .is_some_and(|t| !t.is_empty())
-    {
-        // LIMITATION: webhook body templates are not applied yet; the event data is sent as is.
-        tracing::warn!("webhook template ignored: templates are not supported yet");
-    }
-    dispatcher.inner.webhook.send(&url, data).await
+    let template = notification.config.get("template").and_then(Value::as_str);
+    let body = match template.filter(|text| !text.trim().is_empty()) {
+        None => data.clone(),
+        Some(text) => match JsonTemplate::parse(text) {
+            Ok(template) => template.apply(data),
+            Err(message) => return Attempt::failed(None, message, std::time::Instant::now()),
+        },
+    };
+    dispatcher.inner.webhook.send(&url, &body).await
 }
 
 /// Records an attempt that reached the network, and moves the item on.
