@@ -117,12 +117,14 @@ both_databases! {
         fx.receiver.wait_for(4, StdDuration::from_secs(30)).await;
         doomed.kill().unwrap();
         doomed.wait().unwrap();
+        let recorded_before_the_kill = fx.count("SELECT COUNT(*) FROM notifier_delivery_log").await;
         fx.receiver.set_behaviour(Behaviour::Succeed);
         // The killed process's claims are leased for 2 × 1 s + 10 s.
         tokio::time::sleep(StdDuration::from_secs(13)).await;
         let survivor = regnotify(&config, fx.test_db.url()).arg("run-once").output().unwrap();
 
         assert!(survivor.status.success(), "{}", text(&survivor.stderr));
+        assert_eq!(recorded_before_the_kill, 0, "its deliveries were all in flight when killed");
         let delivered = announcements(&fx, true);
         assert_eq!(delivered.len(), tags, "every digest reached the receiver");
         assert_eq!(fx.count("SELECT COUNT(*) FROM queueitem").await, 0);
