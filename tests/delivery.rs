@@ -67,6 +67,10 @@ both_databases! {
         let statuses: Vec<u16> = fx.receiver.requests().iter().map(|r| r.status).collect();
         assert_eq!(statuses, [503, 200]);
         assert_eq!(fx.receiver.bodies()[0], fx.receiver.bodies()[1]);
+        let ids: Vec<_> = fx.receiver.requests().iter()
+            .map(|r| r.header("x-regnotify-delivery").expect("a delivery id").to_owned())
+            .collect();
+        assert_eq!(ids[0], ids[1], "a retry carries the same delivery id");
         assert_eq!(fx.count("SELECT COUNT(*) FROM repositorynotification \
                              WHERE number_of_failures = 0").await, 1);
         assert_eq!(fx.count("SELECT COUNT(*) FROM notifier_delivery_log \
@@ -145,6 +149,8 @@ both_databases! {
 
         assert_eq!(summary.deliveries.sent, 1);
         assert_eq!(fx.receiver.bodies(), [event_data]);
+        let id = fx.receiver.requests()[0].header("x-regnotify-delivery").unwrap().to_owned();
+        assert!(id.starts_with("quay-"), "{id}");
         assert_eq!(fx.count("SELECT COUNT(*) FROM queueitem").await, 0);
     }
 

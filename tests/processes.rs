@@ -67,14 +67,11 @@ async fn twenty_repositories(fx: &Fixture) -> usize {
     60
 }
 
-/// How many times each `repository:tag` was announced in the receiver's 2xx digests.
-fn announcements(fx: &Fixture, successful_only: bool) -> HashMap<String, usize> {
+/// How many times each `repository:tag` was announced in these digests.
+fn announcements(requests: &[support::Recorded]) -> HashMap<String, usize> {
     let mut seen = HashMap::new();
-    for request in fx.receiver.requests() {
-        if successful_only && request.status != 200 {
-            continue;
-        }
-        let body = request.json.expect("JSON digest");
+    for request in requests {
+        let body = request.json.clone().expect("JSON digest");
         for tag in body["tags"].as_array().unwrap() {
             let key = format!(
                 "{}:{}",
@@ -100,7 +97,11 @@ both_databases! {
 
         assert!(first.status.success(), "{}", text(&first.stderr));
         assert!(second.status.success(), "{}", text(&second.stderr));
-        let seen = announcements(&fx, false);
+        let seen = announcements(&fx.receiver.requests());
+        let ids: std::collections::HashSet<_> = fx.receiver.requests().iter()
+            .map(|r| r.header("x-regnotify-delivery").unwrap().to_owned())
+            .collect();
+        assert_eq!(ids.len(), 20, "each digest has its own delivery id");
         assert_eq!(seen.len(), tags);
         assert!(seen.values().all(|count| *count == 1), "{seen:?}");
         assert_eq!(summary_value(&first, "tags announced") + summary_value(&second, "tags announced"), 60);
@@ -125,9 +126,15 @@ both_databases! {
 
         assert!(survivor.status.success(), "{}", text(&survivor.stderr));
         assert_eq!(recorded_before_the_kill, 0, "its deliveries were all in flight when killed");
-        let delivered = announcements(&fx, true);
-        assert_eq!(delivered.len(), tags, "every digest reached the receiver");
+        // The first four requests are the ones the killed process had in flight.
+        let requests = fx.receiver.requests();
+        let (interrupted, after_the_kill) = requests.split_at(4);
+        assert_eq!(announcements(after_the_kill).len(), tags, "every digest was delivered after the kill");
         assert_eq!(fx.count("SELECT COUNT(*) FROM queueitem").await, 0);
+        let id = |r: &support::Recorded| r.header("x-regnotify-delivery").unwrap().to_owned();
+        let redelivered: Vec<String> = after_the_kill.iter().map(id).collect();
+        assert!(interrupted.iter().all(|r| redelivered.contains(&id(r))),
+            "a delivery sent again after the kill carries its first id");
     }
 
     async fn the_service_delivers_and_stops_cleanly_on_sigterm(db: TestDb) {

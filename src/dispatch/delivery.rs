@@ -18,13 +18,16 @@ const DEFER: chrono::Duration = chrono::Duration::hours(1);
 struct Body {
     notification_uuid: String,
     event_data: Value,
+    /// The id receivers see in every attempt.
+    delivery_id: String,
     /// Quay marks the items of namespace (quota) notifications `"notification_type":
     /// "namespace"`; their uuid names a `namespacenotification`.
     for_namespace: bool,
 }
 
-fn read_body(text: &str) -> Option<Body> {
-    let mut body: Value = serde_json::from_str(text).ok()?;
+fn read_body(item: &Claimed) -> Option<Body> {
+    let mut body: Value = serde_json::from_str(&item.body).ok()?;
+    let delivery_id = queue::delivery_id(item, &body);
     let notification_uuid = body.get("notification_uuid")?.as_str()?.to_owned();
     let event_data = body
         .get_mut("event_data")
@@ -34,6 +37,7 @@ fn read_body(text: &str) -> Option<Body> {
     Some(Body {
         notification_uuid,
         event_data,
+        delivery_id,
         for_namespace,
     })
 }
@@ -44,7 +48,7 @@ pub async fn deliver(dispatcher: &Dispatcher, item: Claimed) -> Result<Outcome, 
     // Items Quay queued start with its own count of retries (5), so for them the number is only
     // approximate; it picks the retry delay and is logged.
     let attempt = (inner.settings.attempts() - item.retries_remaining).max(1);
-    let Some(body) = read_body(&item.body) else {
+    let Some(body) = read_body(&item) else {
         let note = "the queue item's body is not a notification";
         return settle_unsent(dispatcher, &item, None, attempt, Outcome::Dropped, note).await;
     };
@@ -90,7 +94,7 @@ async fn deliver_to(
     }
 
     let sent = match notification.method.parse::<MethodName>() {
-        Ok(MethodName::Webhook) => send_webhook(dispatcher, notification, &body.event_data).await,
+        Ok(MethodName::Webhook) => send_webhook(dispatcher, notification, &body).await,
         // LIMITATION: only webhooks are delivered so far; items for e-mail, Slack, in-app,
         // Flowdock and HipChat notifications are put back untouched every hour.
         _ => {
@@ -104,8 +108,9 @@ async fn deliver_to(
 async fn send_webhook(
     dispatcher: &Dispatcher,
     notification: &Notification,
-    data: &Value,
+    body: &Body,
 ) -> Attempt {
+    let data = &body.event_data;
     let blacklist = &dispatcher.inner.settings.hostname_blacklist;
     let raw = notification
         .config
@@ -117,14 +122,18 @@ async fn send_webhook(
         Err(message) => return Attempt::failed(None, message, std::time::Instant::now()),
     };
     let template = notification.config.get("template").and_then(Value::as_str);
-    let body = match template.filter(|text| !text.trim().is_empty()) {
+    let payload = match template.filter(|text| !text.trim().is_empty()) {
         None => data.clone(),
         Some(text) => match JsonTemplate::parse(text) {
             Ok(template) => template.apply(data),
             Err(message) => return Attempt::failed(None, message, std::time::Instant::now()),
         },
     };
-    dispatcher.inner.webhook.send(&url, &body).await
+    dispatcher
+        .inner
+        .webhook
+        .send(&url, &payload, &body.delivery_id)
+        .await
 }
 
 /// Records an attempt that reached the network, and moves the item on.

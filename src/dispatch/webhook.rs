@@ -10,6 +10,9 @@ use serde_json::Value;
 use super::Attempt;
 use crate::domain::WebhookUrl;
 
+/// The header carrying a delivery's id, the same in every attempt.
+pub const DELIVERY_HEADER: &str = "X-Regnotify-Delivery";
+
 /// Sends webhook POSTs with the configured timeout, never following redirects, and refusing
 /// addresses on loopback, private and link-local networks unless told otherwise.
 #[derive(Clone)]
@@ -34,8 +37,9 @@ impl WebhookSender {
         })
     }
 
-    /// POSTs `body` to `url`; a 2xx answer is success.
-    pub async fn send(&self, url: &WebhookUrl, body: &Value) -> Attempt {
+    /// POSTs `body` to `url`, with the delivery's id in `X-Regnotify-Delivery` so that a
+    /// receiver can drop a duplicate; a 2xx answer is success.
+    pub async fn send(&self, url: &WebhookUrl, body: &Value, delivery_id: &str) -> Attempt {
         let started = Instant::now();
         if let Some(ip) = literal_ip(url.as_url())
             && !self.allow_private
@@ -47,6 +51,7 @@ impl WebhookSender {
             .client
             .post(url.as_url().clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(DELIVERY_HEADER, delivery_id)
             .body(body.to_string())
             .send()
             .await;

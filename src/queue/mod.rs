@@ -38,13 +38,32 @@ pub fn canonical_name(repository: &RepositoryRef, event: EventName) -> String {
 }
 
 /// The queue item body Quay's notification worker reads.
+/// regnotify adds `delivery_id`, the id receivers see in every attempt of this delivery (Quay's
+/// worker ignores keys it does not know).
 pub fn body(notification_uuid: &str, event_data: Value, performer_data: Value) -> String {
     json!({
         "notification_uuid": notification_uuid,
         "event_data": event_data,
         "performer_data": performer_data,
+        "delivery_id": uuid::Uuid::new_v4().to_string(),
     })
     .to_string()
+}
+
+/// The id of a delivery, the same in every attempt: the body's `delivery_id`, or for items Quay
+/// queued (which have none) one derived from the item's id and body, which never change.
+pub fn delivery_id(item: &Claimed, body: &Value) -> String {
+    match body.get("delivery_id").and_then(Value::as_str) {
+        Some(id) => id.to_owned(),
+        None => format!("quay-{}-{:016x}", item.id, fnv1a(item.body.as_bytes())),
+    }
+}
+
+/// FNV-1a, 64 bits: a hash that is the same in every build and on every machine.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Rows per INSERT statement; keeps well under both databases' bound-parameter limits.
