@@ -187,9 +187,9 @@ pub async fn reset_notification(
     uuid: &str,
     failure_threshold: i32,
 ) -> Result<(), Error> {
-    let sql = "UPDATE repositorynotification SET number_of_failures = 0 \
-               WHERE uuid = $1 AND repository_id = $2";
-    change_one(db, repository, uuid, sql, "resetting the notification").await?;
+    let reset = "UPDATE repositorynotification SET number_of_failures = 0 \
+                 WHERE uuid = $1 AND repository_id = $2";
+    change_one(db, repository, uuid, &[reset], "resetting the notification").await?;
     queue::unpark_enabled(db, failure_threshold)
         .await
         .map_err(Error::db("releasing the notification's deliveries"))?;
@@ -202,30 +202,41 @@ pub async fn remove_notification(
     repository: &RepositoryRef,
     uuid: &str,
 ) -> Result<(), Error> {
-    let sql = "DELETE FROM repositorynotification WHERE uuid = $1 AND repository_id = $2";
-    change_one(db, repository, uuid, sql, "removing the notification").await
+    let forget = "DELETE FROM tagnotificationsuccess WHERE notification_id IN \
+                  (SELECT id FROM repositorynotification WHERE uuid = $1 AND repository_id = $2)";
+    let remove = "DELETE FROM repositorynotification WHERE uuid = $1 AND repository_id = $2";
+    change_one(
+        db,
+        repository,
+        uuid,
+        &[forget, remove],
+        "removing the notification",
+    )
+    .await
 }
 
-/// Runs `sql` (binding the uuid and the repository id) on exactly one notification of the
-/// repository; removing also deletes the notification's `tagnotificationsuccess` rows first.
+/// Runs `statements` (each binding the uuid and the repository id) in one transaction; the last
+/// must change exactly the one notification, or nothing is changed.
 async fn change_one(
     db: &Db,
     repository: &RepositoryRef,
     uuid: &str,
-    sql: &'static str,
+    statements: &[&'static str],
     context: &'static str,
 ) -> Result<(), Error> {
     let mut tx = db.begin_write().await.map_err(Error::db(context))?;
     let repository_id = repository_id(&mut tx, repository).await?;
-    if sql.starts_with("DELETE") {
-        let forget = "DELETE FROM tagnotificationsuccess WHERE notification_id IN \
-                      (SELECT id FROM repositorynotification WHERE uuid = $1 AND repository_id = $2)";
-        on_tx!(&mut tx, conn => sqlx::query(forget).bind(uuid).bind(repository_id).execute(conn).await.map(|done| done.rows_affected()))
-            .map_err(Error::db(context))?;
-    }
-    let done = on_tx!(&mut tx, conn => sqlx::query(sql).bind(uuid).bind(repository_id).execute(conn).await.map(|done| done.rows_affected()))
+    let mut changed = 0;
+    for &sql in statements {
+        changed = on_tx!(&mut tx, conn => sqlx::query(sql)
+            .bind(uuid)
+            .bind(repository_id)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected()))
         .map_err(Error::db(context))?;
-    if done == 0 {
+    }
+    if changed == 0 {
         return Err(Error::Invalid(format!(
             "no notification {uuid} on {repository}"
         )));

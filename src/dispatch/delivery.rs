@@ -1,5 +1,7 @@
 //! One delivery, in typed steps: read the item, find its notification, filter, send, record.
 
+use std::borrow::Cow;
+
 use chrono::Utc;
 use serde_json::Value;
 use tracing::Instrument;
@@ -123,9 +125,9 @@ async fn send_webhook(
     };
     let template = notification.config.get("template").and_then(Value::as_str);
     let payload = match template.filter(|text| !text.trim().is_empty()) {
-        None => data.clone(),
+        None => Cow::Borrowed(data),
         Some(text) => match JsonTemplate::parse(text) {
-            Ok(template) => template.apply(data),
+            Ok(template) => Cow::Owned(template.apply(data)),
             Err(message) => return Attempt::failed(None, message, std::time::Instant::now()),
         },
     };

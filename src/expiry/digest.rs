@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat};
 use serde_json::{Map, Value, json};
+use sqlx::QueryBuilder;
 
 use super::ScanSettings;
 use super::sql::{ClaimedTrigger, WindowTag};
@@ -100,18 +101,26 @@ pub async fn forget_announced(
     notification_uuid: &str,
     tag_names: &[String],
 ) -> Result<u64, sqlx::Error> {
-    let mut forgotten = 0;
-    for name in tag_names {
-        let sql = "DELETE FROM tagnotificationsuccess WHERE notification_id IN \
-                   (SELECT id FROM repositorynotification WHERE uuid = $1) \
-                   AND tag_id IN (SELECT t.id FROM tag t JOIN repositorynotification rn \
-                   ON rn.repository_id = t.repository_id WHERE rn.uuid = $1 AND t.name = $2)";
-        let done = on_tx!(&mut *tx, conn => sqlx::query(sql)
-            .bind(notification_uuid)
-            .bind(name)
-            .execute(conn)
-            .await.map(|done| done.rows_affected()))?;
-        forgotten += done;
+    if tag_names.is_empty() {
+        return Ok(0);
     }
-    Ok(forgotten)
+    on_tx!(tx, conn => {
+        let mut delete = QueryBuilder::new(
+            "DELETE FROM tagnotificationsuccess WHERE notification_id IN \
+             (SELECT id FROM repositorynotification WHERE uuid = ",
+        );
+        delete.push_bind(notification_uuid);
+        delete.push(
+            ") AND tag_id IN (SELECT t.id FROM tag t JOIN repositorynotification rn \
+             ON rn.repository_id = t.repository_id WHERE rn.uuid = ",
+        );
+        delete.push_bind(notification_uuid);
+        delete.push(" AND t.name IN (");
+        let mut names = delete.separated(", ");
+        for name in tag_names {
+            names.push_bind(name);
+        }
+        delete.push("))");
+        delete.build().execute(conn).await.map(|done| done.rows_affected())
+    })
 }
