@@ -53,8 +53,7 @@ pub fn build(
         .filter_map(|trigger| {
             let tags = tags.get(&trigger.id)?;
             let (namespace, name) = names.get(&trigger.repository_id)?;
-            let config: Value = serde_json::from_str(&trigger.event_config_json).ok()?;
-            let window = ExpiryWindow::from_event_config(&config).ok()?;
+            let window = trigger.window.clone().ok()?;
             let repository = RepositoryRef {
                 namespace: namespace.clone(),
                 name: name.clone(),

@@ -9,10 +9,9 @@ mod sql;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use crate::db::{Db, Tx, epoch_ms};
-use crate::domain::{ExpiryWindow, RegistryUrls};
+use crate::domain::RegistryUrls;
 use crate::queue;
 
 pub use digest::{Digest, forget_announced};
@@ -143,20 +142,16 @@ async fn scan_batch(
 fn windows_of(triggers: &[ClaimedTrigger], now_ms: i64) -> Vec<TriggerWindow> {
     triggers
         .iter()
-        .filter_map(|trigger| {
-            let config: Value =
-                serde_json::from_str(&trigger.event_config_json).unwrap_or_default();
-            match ExpiryWindow::from_event_config(&config) {
-                Ok(window) => Some((
-                    trigger.id,
-                    trigger.repository_id,
-                    now_ms + window.as_millis(),
-                )),
-                Err(error) => {
-                    tracing::warn!(notification_uuid = %trigger.uuid, %error,
+        .filter_map(|trigger| match &trigger.window {
+            Ok(window) => Some((
+                trigger.id,
+                trigger.repository_id,
+                now_ms + window.as_millis(),
+            )),
+            Err(error) => {
+                tracing::warn!(notification_uuid = %trigger.uuid, %error,
                         "skipping an image-expiry trigger with an invalid event config");
-                    None
-                }
+                None
             }
         })
         .collect()

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use sqlx::{QueryBuilder, Row};
 
 use crate::db::{DbKind, Tx};
+use crate::domain::ExpiryWindow;
 use crate::on_tx;
 
 /// A trigger claimed for this scan.
@@ -19,8 +20,8 @@ pub struct ClaimedTrigger {
     pub repository_id: i32,
     /// The method, recorded with each announced tag as Quay does.
     pub method_id: i32,
-    /// The raw `event_config_json`.
-    pub event_config_json: String,
+    /// The window read from `event_config_json`, or why it is invalid.
+    pub window: Result<ExpiryWindow, String>,
 }
 
 /// A tag to announce.
@@ -66,6 +67,13 @@ const CLAIM: &str = "UPDATE repositorynotification SET last_ran_ms = $1 WHERE id
      {lock}) \
      RETURNING id, uuid, repository_id, method_id, event_config_json";
 
+/// The window of a trigger's `event_config_json`, parsed strictly.
+fn window_of(event_config_json: &str) -> Result<ExpiryWindow, String> {
+    let config: serde_json::Value = serde_json::from_str(event_config_json)
+        .map_err(|e| format!("event config is not JSON: {e}"))?;
+    ExpiryWindow::from_event_config(&config)
+}
+
 /// `days` of a trigger's `event_config_json` in milliseconds, or NULL, per database.
 const WINDOW_POSTGRES: &str = "(substring(rn.event_config_json \
      from '\"days\"\\s*:\\s*\"?\\s*([0-9]{1,6})')::bigint * 86400000)";
@@ -102,7 +110,7 @@ pub async fn claim_due_triggers(
                     uuid: row.try_get("uuid")?,
                     repository_id: row.try_get("repository_id")?,
                     method_id: row.try_get("method_id")?,
-                    event_config_json: row.try_get("event_config_json")?,
+                    window: window_of(&row.try_get::<String, _>("event_config_json")?),
                 })
             })
             .collect()
